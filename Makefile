@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Pytest markers that need Docker or real iconik credentials: never runnable here.
+MARKERS := not image_tests and not requires_creds
+
+.PHONY: install test lint unit e2e demo emulator clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+# Every test: unit (no network), emulator contract tests, end-to-end and the CDK standard suite.
+# The standard suite leaves configs in $$TMPDIR/airbyte-test: keep them in build/ and remove them.
+test: lint
+	mkdir -p build/tmp
+	TMPDIR=$(CURDIR)/build/tmp $(PY) -m pytest -m "$(MARKERS)" -q; rc=$$?; rm -rf build/tmp; exit $$rc
+
+unit: $(STAMP)
+	$(PY) -m pytest unit_tests -q
+
+demo: $(STAMP)
+	$(PY) scripts/demo.py
+
+emulator: $(STAMP)
+	$(PY) -m iconik_emulator --port 8765 --assets 2000 --seed 7
+
+clean:
+	rm -rf $(VENV) build demo-bucket .pytest_cache .ruff_cache
