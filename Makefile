@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Pytest markers that need Docker or real iconik credentials: never runnable here.
 MARKERS := not image_tests and not requires_creds
 
-.PHONY: install test lint unit e2e demo emulator clean
+.PHONY: install test lint unit demo emulator image-smoke clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -30,7 +30,11 @@ unit: $(STAMP)
 	$(PY) -m pytest unit_tests -q
 
 demo: $(STAMP)
-	$(PY) scripts/demo.py
+	$(PY) -m tools.demo
+
+# What the Docker image does, replayed without Docker: install steps in a fresh venv, then `spec`.
+image-smoke: $(STAMP)
+	$(PY) -m tools.image_smoke
 
 emulator: $(STAMP)
 	$(PY) -m iconik_emulator --port 8765 --assets 2000 --seed 7
