@@ -1,0 +1,1 @@
+"""One module per stream family; every stream shares one SyncContext."""
