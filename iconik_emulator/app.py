@@ -401,11 +401,15 @@ async def search_route(request, state, admin):
     view_id = body.get("metadata_view_id")
     view_fields = set(_view(state, view_id)["field_names"]) if view_id else None
     with_proxies = _bool(params, "generate_signed_proxy_url", False) and state.embed_proxies
+    with_keyframes = _bool(params, "generate_signed_url", True)
     objects = []
     for sort_values, doc in chunk:
         out = dict(doc)
         if view_fields is not None and isinstance(out.get("metadata"), dict):
             out["metadata"] = {k: v for k, v in out["metadata"].items() if k in view_fields}
+        if out.get("object_type") == "assets" and with_keyframes:
+            out["keyframes"] = [_signed(state, request, k, "keyframes", "filename")
+                                for k in state.lib.keyframes.get(doc["id"], [])]
         if out.get("object_type") == "assets" and with_proxies:
             out["proxies"] = [_signed(state, request, p, "proxies", "filename")
                               for p in state.lib.proxies.get(doc["id"], [])]
