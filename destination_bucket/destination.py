@@ -24,6 +24,7 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteMessageSerializer,
     ConnectorSpecification,
+    ConnectorSpecificationSerializer,
     Status,
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -37,9 +38,13 @@ PROBE_PREFIX = "_meta/check-"
 
 
 class DestinationBucket(Destination):
+    # parse_config validates every field with messages that name it; the CDK's generic jsonschema pass
+    # would answer first, without the field's name.
+    check_config_against_spec = False
+
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         spec = json.loads(resources.files("destination_bucket").joinpath("spec.json").read_text())
-        return ConnectorSpecification(**spec)
+        return ConnectorSpecificationSerializer.load(spec)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         try:

@@ -6,6 +6,7 @@ use as one path segment, so no record can write outside the bucket prefix.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import uuid
@@ -16,12 +17,22 @@ import fsspec
 TMP_PREFIX = "_tmp"
 
 
+MAX_SEGMENT = 200  # bytes; file systems cap a name at 255 and S3 a whole key at 1024
+
+
 def key_part(value) -> str:
-    """One safe path segment for a key value: percent-encoded, never empty, `.` or `..`."""
+    """One safe path segment for a key value: percent-encoded, never empty, `.` or `..`.
+
+    A value too long for one segment keeps a readable prefix plus a hash of the whole value, so two long
+    values never share a key.
+    """
     text = quote(str(value), safe="-_.~")
     if text in ("", ".", ".."):
         text = text.replace(".", "%2E") or "%00"
-    return text[:400]
+    if len(text) > MAX_SEGMENT:
+        digest = hashlib.sha256(str(value).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        text = f"{text[:MAX_SEGMENT - 34].rstrip('%0123456789ABCDEF')}~~{digest}"
+    return text
 
 
 class Store:
@@ -75,9 +86,22 @@ class Store:
         self.move(tmp, key)
 
     def move(self, src: str, dst: str) -> None:
+        """Move a key or a folder of keys. Local folders are renamed at once; object stores copy every
+        key (object.json last) and then delete the sources (object.json first), so a move cut short
+        leaves a complete copy on one side or both, never a half object on its own."""
         if self.is_local:
             self.fs.makedirs(posixpath.dirname(self.path(dst)), exist_ok=True)
-        self.fs.mv(self.path(src), self.path(dst), recursive=True)
+            self.fs.mv(self.path(src), self.path(dst), recursive=True)
+            return
+        source = self.path(src)
+        if self.fs.isfile(source):
+            self.fs.mv(source, self.path(dst))
+            return
+        files = sorted(self.fs.find(source), key=lambda f: f.endswith("/object.json"))
+        for name in files:
+            self.fs.copy(name, self.path(dst) + name[len(source):])
+        for name in reversed(files):
+            self.fs.rm(name)
 
     def remove(self, key: str) -> None:
         try:

@@ -7,7 +7,7 @@ import logging
 from importlib import resources
 from typing import Any
 
-from airbyte_cdk.models import ConnectorSpecification
+from airbyte_cdk.models import ConnectorSpecification, ConnectorSpecificationSerializer
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -24,6 +24,10 @@ CHECK_PATH = "/API/users/v1/users/current/"
 
 
 class SourceIconik(AbstractSource):
+    # parse_config validates every field with messages that name it; the CDK's generic jsonschema pass
+    # would answer first, without the field's name.
+    check_config_against_spec = False
+
     def __init__(self, **client_options: Any):
         super().__init__()
         self._client_options = client_options  # tests shrink retries and backoff here
@@ -31,7 +35,7 @@ class SourceIconik(AbstractSource):
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         spec = json.loads(resources.files("source_iconik").joinpath("spec.json").read_text())
-        return ConnectorSpecification(**spec)
+        return ConnectorSpecificationSerializer.load(spec)
 
     def _context(self, config: dict, logger: logging.Logger | None = None) -> SyncContext:
         parsed = parse_config(config)
