@@ -50,6 +50,9 @@ async def _control(request: Request) -> JSONResponse:
         if name == "set_url_ttl":
             state.url_ttl_seconds = float(body["seconds"])
             return JSONResponse({"result": state.url_ttl_seconds})
+        if name == "set_embed_metadata":
+            state.embed_metadata = bool(body["enabled"])
+            return JSONResponse({"result": state.embed_metadata})
         if name == "set_embed_proxies":
             state.embed_proxies = bool(body["enabled"])
             return JSONResponse({"result": state.embed_proxies})
@@ -120,6 +123,9 @@ class Control:
 
     def set_url_ttl(self, seconds: float) -> float:
         return self._call("set_url_ttl", seconds=seconds)
+
+    def set_embed_metadata(self, enabled: bool) -> bool:
+        return self._call("set_embed_metadata", enabled=enabled)
 
     def set_embed_proxies(self, enabled: bool) -> bool:
         return self._call("set_embed_proxies", enabled=enabled)

@@ -32,6 +32,8 @@ class EmulatorState:
         self.index_lag_seconds = index_lag_seconds
         self.url_ttl_seconds = url_ttl_seconds
         self.embed_proxies = embed_proxies
+        # Search documents carry flattened metadata unless switched off (tests of the per-view fallback).
+        self.embed_metadata = True
         self.credentials = {DEFAULT_APP_ID: {DEFAULT_AUTH_TOKEN: True, NON_ADMIN_AUTH_TOKEN: False}}
         self.lock = threading.RLock()
         self.counters: Counter = Counter()

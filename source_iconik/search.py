@@ -71,6 +71,11 @@ class SearchPager:
         self.seen += len(objects)
         if objects and objects[-1].get("_sort") is not None:
             self._after = objects[-1]["_sort"]
-        if len(objects) < self.page_size or not objects or objects[-1].get("_sort") is None:
+        # A short page ends the read only if it is short of the page size iconik says it served (it may cap
+        # per_page below what was asked) and nothing the total promises is still unseen.
+        served = response.get("per_page")
+        size = served if isinstance(served, int) and 0 < served < self.page_size else self.page_size
+        short = len(objects) < size and (self.total is None or self.seen >= self.total)
+        if short or not objects or objects[-1].get("_sort") is None:
             self.done = True
         return objects

@@ -28,6 +28,7 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
     def __init__(self, context):
         super().__init__(context)
         self._cursor: datetime | None = None  # the saved cursor at the start of the read
+        self._cursor_text: str | None = None
         self._max_seen: datetime | None = None
         self._pager: SearchPager | None = None
         self._enricher: AssetEnricher | None = None
@@ -36,6 +37,8 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
     def state(self) -> Mapping[str, Any]:
         candidates = [t for t in (self._cursor, self._max_seen) if t is not None]
         latest = max(candidates) if candidates else None
+        if latest is not None and latest == self._cursor and self._cursor_text:
+            return {self.state_key: self._cursor_text}  # nothing newer: hand the saved state back as it came
         return {self.state_key: iso_z(latest)} if latest else {}
 
     @state.setter
@@ -45,6 +48,7 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
             self.logger.warning(f"Ignoring an unreadable {self.name} cursor {value.get(self.state_key)!r}: "
                                 "this read starts from start_date.")
         self._cursor = cursor
+        self._cursor_text = value.get(self.state_key) if cursor is not None else None
 
     @property
     def enricher(self) -> AssetEnricher:

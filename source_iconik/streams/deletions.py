@@ -29,16 +29,20 @@ class DeletedAssets(IconikStream, CheckpointMixin):
     def __init__(self, context):
         super().__init__(context)
         self._cursor: datetime | None = None
+        self._cursor_text: str | None = None
         self._max_seen: datetime | None = None
 
     @property
     def state(self) -> Mapping[str, Any]:
         candidates = [t for t in (self._cursor, self._max_seen) if t is not None]
+        if candidates and max(candidates) == self._cursor and self._cursor_text:
+            return {"date_deleted": self._cursor_text}  # nothing newer: the saved state, as it came
         return {"date_deleted": iso_z(max(candidates))} if candidates else {}
 
     @state.setter
     def state(self, value: Mapping[str, Any]) -> None:
         self._cursor = parse_time((value or {}).get("date_deleted")) if isinstance(value, Mapping) else None
+        self._cursor_text = value.get("date_deleted") if self._cursor is not None else None
 
     def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable[dict]:
         since = self.lookback_start(self._cursor)
