@@ -215,7 +215,8 @@ def _view_summary(state: EmulatorState, view: dict, full: bool) -> dict:
     for name in view["field_names"]:
         if name == "__separator__":
             fields.append({"name": name, "label": None, "options": None, "read_only": True, "required": False,
-                           "auto_set": False, "hide_if_not_set": False, "mapped_field_name": None, "source_url": None})
+                           "auto_set": False, "hide_if_not_set": False, "mapped_field_name": None, "source_url": None}
+                          | ({"field_type": None} if full else {}))  # MetadataFieldSchema requires field_type
             continue
         field = state.lib.fields[name]
         if full:
@@ -396,6 +397,10 @@ async def search_route(request, state, admin):
             start = search.after(keyed, body["search_after"], spec) + (page - 1) * per_page
     except search.SearchError as exc:
         raise ApiError(400, str(exc)) from exc
+    total = len(keyed)
+    pages = -(-total // per_page) if per_page else 0
+    if not body.get("search_after") and page > max(pages, 1):
+        raise ApiError(404, "Requested page does not exist")  # as the numbered lists (SPEC-search 404)
     chunk = keyed[start:start + per_page]
     include, exclude = body.get("include_fields"), body.get("exclude_fields")
     view_id = body.get("metadata_view_id")
@@ -405,6 +410,8 @@ async def search_route(request, state, admin):
     objects = []
     for sort_values, doc in chunk:
         out = dict(doc)
+        if not state.embed_metadata:
+            out.pop("metadata", None)
         if view_fields is not None and isinstance(out.get("metadata"), dict):
             out["metadata"] = {k: v for k, v in out["metadata"].items() if k in view_fields}
         if out.get("object_type") == "assets" and with_keyframes:
@@ -417,8 +424,6 @@ async def search_route(request, state, admin):
         out["_sort"] = sort_values
         out["_highlight"] = None
         objects.append(out)
-    total = len(keyed)
-    pages = -(-total // per_page) if per_page else 0
     envelope = {
         "objects": objects, "page": page, "pages": pages, "per_page": per_page, "total": total,
         "first_url": None, "last_url": None, "prev_url": None, "scroll_id": None,
