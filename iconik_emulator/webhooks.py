@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import secrets
 import threading
+import time
 
 import requests
 
@@ -49,13 +50,10 @@ class WebhookSender:
             except requests.RequestException as exc:
                 status = f"error: {type(exc).__name__}"
             self.delivered.append({"url": target["url"], "status": status, "payload": payload})
+            self._queue.task_done()
 
     def wait_idle(self, timeout: float = 5.0) -> None:
-        """Block until queued deliveries are sent (for tests)."""
-        worker = self._worker
-        if worker is not None:
-            deadline = threading.Event()
-            while not self._queue.empty() and not deadline.wait(0.02):
-                timeout -= 0.02
-                if timeout <= 0:
-                    break
+        """Block until queued deliveries are sent, the one in flight included (for tests)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.02)

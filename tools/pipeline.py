@@ -95,7 +95,10 @@ def run_sync(
     catalog_path: Path,
     state_path: Path | None = None,
     env: dict[str, str] | None = None,
+    kill_source_after: int | None = None,
 ) -> SyncResult:
+    """Run one sync. `kill_source_after` kills the source with SIGKILL once it has sent that many records
+    (a crash mid-read: the destination then sees its input end without the streams completing)."""
     read = [str(BIN / "source-iconik"), "read", "--config", str(source_config), "--catalog", str(catalog_path)]
     if state_path is not None:
         read += ["--state", str(state_path)]
@@ -116,6 +119,9 @@ def run_sync(
                 if line.startswith(b'{"type": "RECORD"') or line.startswith(b'{"type":"RECORD"'):
                     stream = json.loads(line)["record"]["stream"]
                     result.records[stream] += 1
+                    if kill_source_after is not None and result.records.total() > kill_source_after:
+                        source.kill()
+                        break
                 elif b'"type": "LOG"' in line[:20] or b'"type": "TRACE"' in line[:20]:
                     source_messages.append(line)
                 destination.stdin.write(line)
