@@ -12,4 +12,6 @@ def acceptance_emulator():
     from iconik_emulator import EmulatorServer, LibraryConfig
 
     with EmulatorServer(LibraryConfig(assets=120, seed=7), port=ACCEPTANCE_PORT, rate_limit=False) as emu:
+        for asset_id in sorted(emu.truth.live_asset_ids())[:2]:  # so deleted_assets has records too
+            emu.control.delete_asset(asset_id)
         yield emu

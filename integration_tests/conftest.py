@@ -38,3 +38,10 @@ def records(output) -> list[dict]:
 
 def final_state(output) -> dict:
     return dict(output.most_recent_state.stream_state.__dict__) if output.most_recent_state else {}
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrize the standard suite's `scenario` argument from acceptance-test-config.yml."""
+    from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests as generate
+
+    generate(metafunc)
