@@ -84,13 +84,22 @@ def main() -> None:
         second, counters = _sync("second", work, source_config, destination_config, catalog, emu,
                                  state=first.final_state())
         after_second = view.snapshot()
-        changes = _print_sync("incremental", second, counters, after_first, after_second)
+        _print_sync("incremental", second, counters, after_first, after_second)
+
+        emu.control.restore_asset(deleted[1])
+        print(f"\nchanges in iconik: 1 asset restored from the recycle bin ({deleted[1]})")
+        third, counters = _sync("third", work, source_config, destination_config, catalog, emu,
+                                state=second.final_state())
+        after_third = view.snapshot()
+        _print_sync("third (after the restore)", third, counters, after_second, after_third)
 
         expected_live = emu.truth.live_asset_ids()
-        in_bucket = after_second.live_ids("assets")
+        in_bucket = after_third.live_ids("assets")
         print(f"\nbucket {args.bucket}: {len(in_bucket)} live asset objects, iconik has {len(expected_live)} "
               f"live assets: {'in step' if in_bucket == expected_live else 'DIFFERENT'}")
-        print(json.dumps({k: len(v) for k, v in changes.items()}))
+        summary = json.loads((args.bucket / "_meta" / "last_sync.json").read_text())
+        print("destination summary of the last sync: " + json.dumps(
+            {k: summary[k] for k in ("written", "unchanged", "deleted", "restored", "swept", "purged")}))
         if in_bucket != expected_live:
             raise SystemExit(1)
 
