@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -12,13 +13,26 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 KNOWN_FIELDS = frozenset({
     "bucket_url", "endpoint_url", "aws_access_key_id", "aws_secret_access_key", "region", "download_files",
     "file_url_field", "download_concurrency", "delete_grace_period_hours", "max_delete_fraction",
-    "webhook_secret", "webhook_secret_header",
+    "webhook_secret", "webhook_secret_header", "webhook_filters", "webhook_reconcile_updates",
 })
+WEBHOOK_FILTER_FIELDS = ("status", "media_types", "collection_ids", "path_patterns")
+ASSET_STATUSES = ("ACTIVE", "DELETED", "IN_PROGRESS", "HIDDEN")  # as source-iconik's `status` option
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 SUPPORTED_SCHEMES = ("", "file", "local", "s3", "s3a", "gs", "gcs", "az", "abfs", "memory")
 
 
 def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+@dataclass(frozen=True)
+class WebhookFilters:
+    """The sync's scope as the webhook receiver re-checks it on asset updates (mirror the source's options)."""
+
+    status: tuple[str, ...] = ("ACTIVE",)
+    media_types: tuple[str, ...] = ()
+    collection_ids: tuple[str, ...] = ()
+    path_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,8 @@ class BucketConfig:
     max_delete_fraction: float = 0.1
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_secret_header: str | None = None
+    webhook_filters: WebhookFilters = field(default_factory=WebhookFilters)
+    webhook_reconcile_updates: bool = True
 
 
 def _number(raw: dict, name: str, default: float, low: float, high: float, integer: bool = False) -> float:
@@ -44,6 +60,43 @@ def _number(raw: dict, name: str, default: float, low: float, high: float, integ
     if not low <= value <= high:
         raise config_error(f"'{name}' must be between {low} and {high}; got {value}.")
     return int(value) if integer else float(value)
+
+
+def _webhook_filters(raw: Any) -> WebhookFilters:
+    if raw is None:
+        return WebhookFilters()
+    if not isinstance(raw, dict):
+        raise config_error("'webhook_filters' must be an object with status, media_types, collection_ids and/or "
+                           "path_patterns.")
+    unknown = sorted(set(raw) - set(WEBHOOK_FILTER_FIELDS))
+    if unknown:
+        raise config_error(f"'webhook_filters' has unknown field(s): {', '.join(unknown)}; use "
+                           f"{', '.join(WEBHOOK_FILTER_FIELDS)}.")
+    lists = {}
+    for name in WEBHOOK_FILTER_FIELDS:
+        value = raw.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise config_error(f"'webhook_filters.{name}' must be a list of non-empty strings.")
+        lists[name] = tuple(v.strip() for v in value)
+    statuses = tuple(s.upper() for s in lists.get("status", ("ACTIVE",)))
+    bad = [s for s in statuses if s not in ASSET_STATUSES]
+    if bad or not statuses:
+        raise config_error(f"'webhook_filters.status' must list values from {', '.join(ASSET_STATUSES)}; "
+                           f"got {list(lists.get('status', ()))}.")
+    for pattern in lists.get("path_patterns", ()):
+        if pattern.count("[") != pattern.count("]"):
+            raise config_error(f"'webhook_filters.path_patterns' has an invalid glob {pattern!r}: "
+                               "unbalanced brackets.")
+    return WebhookFilters(
+        status=statuses,
+        media_types=tuple(m.lower() for m in lists.get("media_types", ())),
+        collection_ids=lists.get("collection_ids", ()),
+        path_patterns=lists.get("path_patterns", ()),
+    )
 
 
 def parse_config(raw: Any) -> BucketConfig:
@@ -84,6 +137,13 @@ def parse_config(raw: Any) -> BucketConfig:
     secret = raw.get("webhook_secret")
     if secret is not None and (not isinstance(secret, str) or len(secret.strip()) < 8):
         raise config_error("'webhook_secret' must be a string of at least 8 characters.")
+    header = raw.get("webhook_secret_header")
+    if header is not None and (not isinstance(header, str) or (header.strip()
+                                                                and not HEADER_NAME.match(header.strip()))):
+        raise config_error("'webhook_secret_header' must be an HTTP header name such as X-Webhook-Secret.")
+    reconcile = raw.get("webhook_reconcile_updates", True)
+    if not isinstance(reconcile, bool):
+        raise config_error("'webhook_reconcile_updates' must be true or false.")
     return BucketConfig(
         bucket_url=url,
         storage_options=options,
@@ -93,5 +153,7 @@ def parse_config(raw: Any) -> BucketConfig:
         delete_grace_period_hours=_number(raw, "delete_grace_period_hours", 24.0, 0, 8760),
         max_delete_fraction=_number(raw, "max_delete_fraction", 0.1, 0, 1),
         webhook_secret=secret.strip() if secret else None,
-        webhook_secret_header=raw.get("webhook_secret_header") or None,
+        webhook_secret_header=(header or "").strip() or None,
+        webhook_filters=_webhook_filters(raw.get("webhook_filters")),
+        webhook_reconcile_updates=reconcile,
     )

@@ -25,8 +25,10 @@ from airbyte_cdk.models import (
     AirbyteMessageSerializer,
     ConnectorSpecification,
     ConnectorSpecificationSerializer,
+    FailureType,
     Status,
 )
+from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets, update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from destination_bucket.config import parse_config
@@ -96,12 +98,29 @@ class DestinationBucket(Destination):
         writer = SyncWriter(parsed, catalog)
         yield from writer.run(_as_dict(m) for m in input_messages)
 
+    def run_cmd(self, parsed_args) -> Iterable[Any]:
+        if parsed_args.command != "check":
+            yield from super().run_cmd(parsed_args)
+            return
+        # The CDK checks `check`'s config against the spec's JSON schema first, with messages that do not
+        # name the field ("2 is greater than the maximum of 1"); parse_config, run by check, names it.
+        config = self.read_config(config_path=parsed_args.config)
+        update_secrets(get_secrets(self.spec(logger).connectionSpecification, config))
+        yield self._run_check(config=config)
+
     def run(self, args: list[str]) -> None:
         init_uncaught_exception_handler(logger)
-        for message in self.run_cmd(self.parse_args(args)):
-            payload = message if isinstance(message, dict) else AirbyteMessageSerializer.dump(message)
-            sys.stdout.write(orjson.dumps(payload).decode() + "\n")
-            sys.stdout.flush()
+        try:
+            for message in self.run_cmd(self.parse_args(args)):
+                payload = message if isinstance(message, dict) else AirbyteMessageSerializer.dump(message)
+                sys.stdout.write(orjson.dumps(payload).decode() + "\n")
+                sys.stdout.flush()
+        except AirbyteTracedException as error:
+            if error.failure_type != FailureType.config_error:
+                raise
+            # A config error is the user's to fix: one readable TRACE error, exit 1, no stack trace.
+            error.with_traceback(None).emit_message()
+            sys.exit(1)
 
 
 def _as_dict(message: Any) -> dict:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import requests
 
 from destination_bucket.config import BucketConfig
-from destination_bucket.store import Store, key_part
+from destination_bucket.store import Store, bucket_lock, key_part
 
 CHUNK = 1 << 20
 DOWNLOAD_ATTEMPTS = 4
@@ -91,28 +91,35 @@ class ObjectWriter:
         url = record.get(self.config.file_url_field) if self.config.download_files else None
         if self.unchanged(existing, record, url):
             return "unchanged"
-        blobs, status, error = [], "written", None
+        blobs, fetched, status, error = [], [], "written", None
         if url:
             try:
-                blobs.append(self.download(url, base, self.file_name(record, url), record))
+                fetched.append(self.download(url, base, self.file_name(record, url), record))
             except DownloadError as exc:
                 status, error = "failed", str(exc)
                 logger.warning(f"Could not download the file of {stream}/{key}: {exc}")
         document = {
-            "stream": stream, "key": key, "record": record, "blobs": blobs,
+            "stream": stream, "key": key, "record": record, "blobs": [blob for _, blob in fetched],
             "file_identity": [record.get("file_name"), record.get("file_size")],
             "emitted_at": emitted_at, "written_at": datetime.now(UTC).isoformat(),
         }
         if error:
             document["blob_error"] = error
-        self.store.put_json(f"{base}/object.json", document)
-        # A file under another name from an earlier version is no longer referenced.
-        for old in (existing or {}).get("blobs") or []:
-            if old.get("key") not in {b["key"] for b in blobs} and old.get("key", "").startswith(base + "/"):
-                self.store.remove(old["key"])
+        # Downloads ran unlocked into _tmp/; putting the object in place is one short locked step, so the
+        # webhook receiver never sees (or moves) a half-placed object.
+        with bucket_lock(self.store):
+            for tmp, blob in fetched:
+                self.store.move(tmp, blob["key"])
+            self.store.put_json(f"{base}/object.json", document)
+            # A file under another name from an earlier version is no longer referenced.
+            kept = {blob["key"] for blob in document["blobs"]}
+            for old in (existing or {}).get("blobs") or []:
+                if old.get("key") not in kept and old.get("key", "").startswith(base + "/"):
+                    self.store.remove(old["key"])
         return status
 
-    def download(self, url: str, base: str, name: str, record: dict) -> dict:
+    def download(self, url: str, base: str, name: str, record: dict) -> tuple[str, dict]:
+        """Stream the file into a temporary key; returns it with the blob entry of its final key."""
         last_error = "no attempt"
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
             tmp = self.store.tmp_key(name)
@@ -132,11 +139,10 @@ class ObjectWriter:
                     if expected is not None and int(expected) != size:
                         raise requests.HTTPError(f"short body: {size} of {expected} bytes")
                     content_type = (response.headers.get("Content-Type") or "").split(";")[0] or None
-                key = f"{base}/{name}"
-                self.store.move(tmp, key)
                 if content_type in (None, "application/octet-stream"):
                     content_type = record.get("file_content_type") or mimetypes.guess_type(name)[0] or content_type
-                return {"key": key, "size": size, "sha256": digest.hexdigest(), "content_type": content_type}
+                return tmp, {"key": f"{base}/{name}", "size": size, "sha256": digest.hexdigest(),
+                             "content_type": content_type}
             except DownloadError:
                 self.store.remove(tmp)
                 raise

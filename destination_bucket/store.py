@@ -6,9 +6,12 @@ use as one path segment, so no record can write outside the bucket prefix.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import posixpath
+import threading
 import uuid
 from urllib.parse import quote
 
@@ -108,3 +111,31 @@ class Store:
             self.fs.rm(self.path(key), recursive=True)
         except FileNotFoundError:
             pass
+
+
+LOCK_KEY = "_meta/.lock"
+_PROCESS_LOCKS: dict[str, threading.Lock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def bucket_lock(store: Store):
+    """Serialize changes to one bucket: a per-process lock, plus for a local bucket an advisory
+    `fcntl.flock` on `<bucket>/_meta/.lock` so several processes sharing the folder take turns. Object
+    stores have no such lock: there only the per-process lock holds."""
+    with _PROCESS_LOCKS_GUARD:
+        lock = _PROCESS_LOCKS.setdefault(store.path(""), threading.Lock())
+    with lock:
+        if not store.is_local:
+            yield
+            return
+        import fcntl
+
+        path = store.path(LOCK_KEY)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from destination_bucket.config import BucketConfig
 from destination_bucket.objects import ObjectWriter, object_key, record_key
 from destination_bucket.reconcile import InventoryProof, Reconciler
-from destination_bucket.store import Store, key_part
+from destination_bucket.store import Store, bucket_lock, key_part
 
 INVENTORY_STREAM = "asset_inventory"
 # Tombstone streams and the stream whose objects their records delete.
@@ -117,8 +117,10 @@ class SyncWriter:
         self.pending[(stream, key)] = self.pool.submit(self._write_one, stream, key, data, emitted_at)
 
     def _write_one(self, stream: str, key: str, data: dict, emitted_at: int | None) -> str:
-        if key in self._trashed(stream) and self.reconciler.revive(stream, key):
-            self._trashed(stream).discard(key)
+        if key in self._trashed(stream):
+            with bucket_lock(self.store):
+                if self.reconciler.revive(stream, key):
+                    self._trashed(stream).discard(key)
         return self.objects.write(stream, key, data, emitted_at)
 
     def _settle(self, future: Future) -> None:
@@ -167,7 +169,9 @@ class SyncWriter:
         self.status[stream] = value
         if value == "COMPLETE":
             self.flush()
-            yield from self.complete(stream)
+            with bucket_lock(self.store):  # deletes never interleave with the webhook receiver's
+                held = list(self.complete(stream))
+            yield from held
         else:
             dropped = self.held_states.pop(stream, [])
             self.tombstones.pop(stream, None)
@@ -206,7 +210,8 @@ class SyncWriter:
         if unfinished:
             logger.warning(f"Trash purge skipped: stream(s) {', '.join(unfinished)} did not complete.")
         else:
-            self.reconciler.purge_expired()
+            with bucket_lock(self.store):
+                self.reconciler.purge_expired()
         summary = {
             "finished_at": datetime.now(UTC).isoformat(),
             "records": dict(Counter({s: len(k) for s, k in self.written.items()})),
