@@ -91,7 +91,7 @@ class ObjectWriter:
         url = record.get(self.config.file_url_field) if self.config.download_files else None
         if self.unchanged(existing, record, url):
             return "unchanged"
-        blobs, fetched, status, error = [], [], "written", None
+        fetched, status, error = [], "written", None
         if url:
             try:
                 fetched.append(self.download(url, base, self.file_name(record, url), record))
