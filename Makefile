@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Pytest markers that need Docker or real iconik credentials: never runnable here.
 MARKERS := not image_tests and not requires_creds
 
-.PHONY: install test lint unit demo emulator image-smoke clean
+.PHONY: soak install test lint unit demo emulator image-smoke clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -29,12 +29,21 @@ test: lint
 unit: $(STAMP)
 	$(PY) -m pytest unit_tests -q
 
+# The full reliability runs (20 fault seeds, crash loops, every bad-input case through the real executables,
+# 200,000-record load); figures are printed and written to build/reliability-figures.json.
+soak: $(STAMP)
+	SOAK=1 $(PY) -m reliability_tests.soak
+
 demo: $(STAMP)
 	$(PY) -m tools.demo
 
 # What the Docker image does, replayed without Docker: install steps in a fresh venv, then `spec`.
 image-smoke: $(STAMP)
 	$(PY) -m tools.image_smoke
+
+# Benchmarks against the emulator (bench/README.md); --full runs the issue's sizes.
+bench: $(STAMP)
+	$(PY) -m bench --quick
 
 emulator: $(STAMP)
 	$(PY) -m iconik_emulator --port 8765 --assets 2000 --seed 7

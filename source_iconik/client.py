@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin
 
+import orjson
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.call_rate import HttpAPIBudget, MovingWindowCallRatePolicy, Rate
@@ -93,6 +94,10 @@ class IconikClient:
                 raise AirbyteTracedException(
                     message=f"iconik answered 404 Not Found for {path}: {_errors(response)}",
                     internal_message=f"404 for {method} {path}", failure_type=FailureType.system_error)
+            try:
+                return orjson.loads(response.content)  # 3-4x faster than json on big search pages
+            except orjson.JSONDecodeError:
+                pass  # let the standard parser decide (it also reads NaN and huge integers)
             try:
                 return response.json()
             except (json.JSONDecodeError, requests.exceptions.JSONDecodeError):

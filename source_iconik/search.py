@@ -7,6 +7,7 @@ change during the read move behind the cursor instead of shifting pages.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from source_iconik.client import IconikClient
@@ -39,8 +40,13 @@ def scope_filter(config: IconikConfig, modified_since: datetime | None = None) -
 class SearchPager:
     def __init__(self, client: IconikClient, criteria: dict, page_size: int, sort_field: str = "date_modified",
                  params: dict | None = None, include_fields: list[str] | None = None,
-                 doc_types: tuple[str, ...] = ("assets",)):
+                 doc_types: tuple[str, ...] = ("assets",), prefetch: bool = False):
         self.client = client
+        # prefetch: ask for page n+1 (its search_after is known) while the caller works on page n, so the
+        # round trip and iconik's time to build the page overlap the caller's work. Same requests, same order.
+        self.prefetch = prefetch
+        self._ahead: Future | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self.body: dict = {
             "doc_types": list(doc_types), "query": "", "filter": criteria,
             "sort": [{"name": sort_field, "order": "asc"}, {"name": "id", "order": "asc"}],
@@ -60,10 +66,11 @@ class SearchPager:
         """The next page of documents, or None once the results are exhausted."""
         if self.done:
             return None
-        body = dict(self.body)
-        if self._after is not None:
-            body["search_after"] = self._after
-        response = self.client.post(SEARCH_PATH, self.params, body)
+        if self._ahead is not None:
+            ahead, self._ahead = self._ahead, None
+            response = ahead.result()
+        else:
+            response = self._fetch(self._after)
         objects = response.get("objects") or []
         self.pages += 1
         if self.total is None:
@@ -78,4 +85,24 @@ class SearchPager:
         short = len(objects) < size and (self.total is None or self.seen >= self.total)
         if short or not objects or objects[-1].get("_sort") is None:
             self.done = True
+            self.close()
+        elif self.prefetch:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="iconik-search")
+            self._ahead = self._executor.submit(self._fetch, self._after)
         return objects
+
+    def _fetch(self, after: list | None) -> dict:
+        body = dict(self.body)
+        if after is not None:
+            body["search_after"] = after
+        return self.client.post(SEARCH_PATH, self.params, body)
+
+    def close(self) -> None:
+        """Drop a page fetched ahead (if any) and the fetching thread."""
+        if self._ahead is not None:
+            self._ahead.cancel()
+            self._ahead = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None

@@ -10,7 +10,7 @@ from typing import Any
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin
 
-from source_iconik.enrich import AssetEnricher
+from source_iconik.enrich import PROXY_PREFERENCES, AssetEnricher
 from source_iconik.search import SearchPager, iso_z, scope_filter
 from source_iconik.streams.base import IconikStream, estimate, parse_time
 
@@ -32,6 +32,7 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
         self._max_seen: datetime | None = None
         self._pager: SearchPager | None = None
         self._enricher: AssetEnricher | None = None
+        self._iso_cache: tuple[datetime | None, str] = (None, "")
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -39,7 +40,13 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
         latest = max(candidates) if candidates else None
         if latest is not None and latest == self._cursor and self._cursor_text:
             return {self.state_key: self._cursor_text}  # nothing newer: hand the saved state back as it came
-        return {self.state_key: iso_z(latest)} if latest else {}
+        return {self.state_key: self._iso(latest)} if latest else {}
+
+    def _iso(self, moment: datetime) -> str:
+        # The CDK reads `state` after every record; the cursor only moves once per page, so format it once.
+        if self._iso_cache[0] != moment:
+            self._iso_cache = (moment, iso_z(moment))
+        return self._iso_cache[1]
 
     @state.setter
     def state(self, value: Mapping[str, Any]) -> None:
@@ -58,7 +65,9 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
 
     def search_params(self) -> dict:
         params = {"generate_signed_url": "true"}
-        if self.enricher.wants_proxy:
+        # From the config, not the enricher: building that reads the collection tree and the views, which a
+        # read that finds nothing new never needs.
+        if self.config.file_preference in PROXY_PREFERENCES:
             params["generate_signed_proxy_url"] = "true"
         return params
 
@@ -66,7 +75,7 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
         since = self.lookback_start(self._cursor if sync_mode == SyncMode.incremental else None)
         self._max_seen = None
         self._pager = SearchPager(self.client, scope_filter(self.config, since), self.config.page_size,
-                                  params=self.search_params())
+                                  params=self.search_params(), prefetch=True)
         page = 0
         while not self._pager.done:
             page += 1
@@ -87,6 +96,8 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
 
     def records_of(self, docs: list[dict]) -> Iterable[dict]:
         """Records in page order; documents that need per-asset calls are enriched on a bounded pool."""
+        if not docs:
+            return
         enricher = self.enricher
         if self.config.concurrency > 1 and any(enricher.lacks(d) for d in docs):
             with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="iconik-asset") as pool:

@@ -100,7 +100,7 @@ class AssetInventory(IconikStream, CheckpointMixin):
 
     def stream_slices(self, sync_mode, cursor_field=None, stream_state=None) -> Iterable[Mapping]:
         self._pager = SearchPager(self.client, scope_filter(self.config), self.PAGE_SIZE,
-                                  include_fields=["id", "date_modified", "in_collections"])
+                                  include_fields=["id", "date_modified", "in_collections"], prefetch=True)
         self._emitted = 0
         page = 0
         while not self._pager.done:
@@ -114,9 +114,10 @@ class AssetInventory(IconikStream, CheckpointMixin):
             return
         if pager.pages == 1 and pager.total is not None:
             yield estimate(self.name, pager.total)
-        enricher = AssetEnricher(self.client, self.config, self.context.tree, {})
+        # Only path patterns need the collection tree here (ids come from the search documents).
+        enricher = AssetEnricher(self.client, self.config, self.context.tree, {}) if self.config.path_patterns else None
         for doc in docs:
-            if enricher.matcher and enricher.scoped_paths(doc) is None:
+            if enricher is not None and enricher.matcher and enricher.scoped_paths(doc) is None:
                 continue
             self._emitted += 1
             yield {"id": doc["id"], "date_modified": doc.get("date_modified")}
