@@ -12,10 +12,10 @@ from airbyte_cdk.sources.streams import CheckpointMixin
 
 from source_iconik.enrich import PROXY_PREFERENCES, AssetEnricher
 from source_iconik.search import SearchPager, iso_z, scope_filter
-from source_iconik.streams.base import IconikStream, estimate, parse_time
+from source_iconik.streams.base import SearchPagedStream, parse_time
 
 
-class AssetSearchStream(IconikStream, CheckpointMixin):
+class AssetSearchStream(SearchPagedStream, CheckpointMixin):
     """A stream read from asset search pages, one slice per page, state = the highest `date_modified` seen.
 
     The request filter uses the cursor captured when the read starts (minus the lookback window); the
@@ -71,23 +71,18 @@ class AssetSearchStream(IconikStream, CheckpointMixin):
             params["generate_signed_proxy_url"] = "true"
         return params
 
-    def stream_slices(self, sync_mode: SyncMode, cursor_field=None, stream_state=None) -> Iterable[Mapping]:
+    def new_pager(self, sync_mode: SyncMode) -> SearchPager:
         since = self.lookback_start(self._cursor if sync_mode == SyncMode.incremental else None)
         self._max_seen = None
-        self._pager = SearchPager(self.client, scope_filter(self.config, since), self.config.page_size,
-                                  params=self.search_params(), prefetch=True)
-        page = 0
-        while not self._pager.done:
-            page += 1
-            yield {"page": page}
+        return SearchPager(self.client, scope_filter(self.config, since), self.config.page_size,
+                           params=self.search_params(), prefetch=True)
 
     def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable:
-        pager = self._pager
-        docs = pager.next_page() if pager else None
+        docs, progress = self.read_page()
         if docs is None:
             return
-        if pager.pages == 1 and pager.total is not None:
-            yield estimate(self.name, pager.total)
+        if progress:
+            yield progress
         yield from self.records_of(docs)
         for doc in docs:
             modified = parse_time(doc.get("date_modified"))

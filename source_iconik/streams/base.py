@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -13,12 +14,14 @@ from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteTraceMessage,
     EstimateType,
+    SyncMode,
     TraceType,
     Type,
 )
 from airbyte_cdk.sources.streams import Stream
 
 from source_iconik.context import SyncContext
+from source_iconik.search import SearchPager
 
 
 @cache
@@ -60,3 +63,26 @@ class IconikStream(Stream):
             since = cursor - timedelta(seconds=self.config.lookback_window_seconds)
             start = max(start, since) if start else since
         return start
+
+
+class SearchPagedStream(IconikStream):
+    """A stream read from asset search pages, one slice per page (each page is then checkpointed)."""
+
+    _pager: SearchPager | None = None
+
+    def new_pager(self, sync_mode: SyncMode) -> SearchPager:
+        raise NotImplementedError
+
+    def stream_slices(self, sync_mode, cursor_field=None, stream_state=None) -> Iterable[Mapping]:
+        self._pager = self.new_pager(sync_mode)
+        page = 0
+        while not self._pager.done:
+            page += 1
+            yield {"page": page}
+
+    def read_page(self) -> tuple[list[dict] | None, AirbyteMessage | None]:
+        """The next page's documents (None when there are no more), with a row estimate on the first page."""
+        pager = self._pager
+        docs = pager.next_page() if pager else None
+        first = docs is not None and pager.pages == 1 and pager.total is not None
+        return docs, (estimate(self.name, pager.total) if first else None)

@@ -11,7 +11,7 @@ from airbyte_cdk.sources.streams.checkpoint import CheckpointMode
 
 from source_iconik.enrich import AssetEnricher
 from source_iconik.search import SearchPager, iso_z, scope_filter
-from source_iconik.streams.base import IconikStream, estimate, parse_time
+from source_iconik.streams.base import IconikStream, SearchPagedStream, parse_time
 
 DELETE_QUEUE_PATH = "/API/assets/v1/delete_queue/assets/"
 
@@ -61,7 +61,7 @@ class DeletedAssets(IconikStream, CheckpointMixin):
             }
 
 
-class AssetInventory(IconikStream, CheckpointMixin):
+class AssetInventory(SearchPagedStream, CheckpointMixin):
     """Every live asset id in scope, read cheaply (ids only, pages of 1000, `search_after`).
 
     Its final state is the completeness proof destinations check before sweeping:
@@ -98,22 +98,17 @@ class AssetInventory(IconikStream, CheckpointMixin):
                        "total": pager.total if pager else None, "emitted": self._emitted,
                        "scope": self.config.scope_key}
 
-    def stream_slices(self, sync_mode, cursor_field=None, stream_state=None) -> Iterable[Mapping]:
-        self._pager = SearchPager(self.client, scope_filter(self.config), self.PAGE_SIZE,
-                                  include_fields=["id", "date_modified", "in_collections"], prefetch=True)
+    def new_pager(self, sync_mode) -> SearchPager:
         self._emitted = 0
-        page = 0
-        while not self._pager.done:
-            page += 1
-            yield {"page": page}
+        return SearchPager(self.client, scope_filter(self.config), self.PAGE_SIZE,
+                           include_fields=["id", "date_modified", "in_collections"], prefetch=True)
 
     def read_records(self, sync_mode, cursor_field=None, stream_slice=None, stream_state=None) -> Iterable:
-        pager = self._pager
-        docs = pager.next_page() if pager else None
+        docs, progress = self.read_page()
         if docs is None:
             return
-        if pager.pages == 1 and pager.total is not None:
-            yield estimate(self.name, pager.total)
+        if progress:
+            yield progress
         # Only path patterns need the collection tree here (ids come from the search documents).
         enricher = AssetEnricher(self.client, self.config, self.context.tree, {}) if self.config.path_patterns else None
         for doc in docs:
