@@ -37,6 +37,7 @@ class SyncResult:
     states: list[dict] = field(default_factory=list)  # the destination's echoed STATE messages
     source_log: str = ""
     destination_log: str = ""
+    record_keys: list[tuple[str, object]] = field(default_factory=list)  # (stream, data["id"]) with keep_keys
 
     @property
     def ok(self) -> bool:
@@ -96,9 +97,13 @@ def run_sync(
     state_path: Path | None = None,
     env: dict[str, str] | None = None,
     kill_source_after: int | None = None,
+    kill_destination_after: int | None = None,
+    keep_keys: bool = False,
 ) -> SyncResult:
     """Run one sync. `kill_source_after` kills the source with SIGKILL once it has sent that many records
-    (a crash mid-read: the destination then sees its input end without the streams completing)."""
+    (a crash mid-read: the destination then sees its input end without the streams completing).
+    `kill_destination_after` kills the destination with SIGKILL once it was handed that many records, and
+    then the source (a crash mid-write). `keep_keys` keeps (stream, id) of every record relayed."""
     read = [str(BIN / "source-iconik"), "read", "--config", str(source_config), "--catalog", str(catalog_path)]
     if state_path is not None:
         read += ["--state", str(state_path)]
@@ -117,16 +122,28 @@ def run_sync(
         try:
             for line in source.stdout:
                 if line.startswith(b'{"type": "RECORD"') or line.startswith(b'{"type":"RECORD"'):
-                    stream = json.loads(line)["record"]["stream"]
-                    result.records[stream] += 1
+                    record = json.loads(line)["record"]
+                    result.records[record["stream"]] += 1
+                    if keep_keys:
+                        result.record_keys.append((record["stream"], (record.get("data") or {}).get("id")))
                     if kill_source_after is not None and result.records.total() > kill_source_after:
                         source.kill()
                         break
-                elif b'"type": "LOG"' in line[:20] or b'"type": "TRACE"' in line[:20]:
+                elif any(kind in line[:20] for kind in (b'"type": "LOG"', b'"type":"LOG"', b'"type": "TRACE"',
+                                                        b'"type":"TRACE"')):
                     source_messages.append(line)
                 destination.stdin.write(line)
+                if kill_destination_after is not None and result.records.total() > kill_destination_after:
+                    destination.kill()
+                    source.kill()
+                    break
+        except BrokenPipeError:  # the destination is gone: stop reading, let the source end
+            source.kill()
         finally:
-            destination.stdin.close()
+            try:
+                destination.stdin.close()
+            except BrokenPipeError:
+                pass
 
     def drain(name: str, pipe) -> None:
         logs[name] = pipe.read()
