@@ -13,6 +13,7 @@ import os
 import posixpath
 import threading
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import fsspec
@@ -80,6 +81,22 @@ class Store:
         if self.is_local:
             self.fs.makedirs(posixpath.dirname(self.path(key)), exist_ok=True)
         return self.fs.open(self.path(key), "wb")
+
+    def clear_stale_tmp(self, max_age_seconds: float) -> int:
+        """Remove temporary files last written more than `max_age_seconds` ago (left by a killed writer)."""
+        try:
+            entries = self.fs.ls(self.path(TMP_PREFIX), detail=True)
+        except FileNotFoundError:
+            return 0
+        now, removed = datetime.now(UTC), 0
+        for entry in entries:
+            written = entry.get("mtime") or entry.get("LastModified") or entry.get("last_modified")
+            if isinstance(written, int | float):
+                written = datetime.fromtimestamp(written, UTC)
+            if isinstance(written, datetime) and (now - written).total_seconds() > max_age_seconds:
+                self.fs.rm(entry["name"], recursive=True)
+                removed += 1
+        return removed
 
     def put_json(self, key: str, value: dict) -> None:
         """Written to a temporary key, then moved: readers see the old or the new object, never half."""

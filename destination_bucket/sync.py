@@ -6,11 +6,11 @@ protocol fields) are passed back untouched. Rules:
 * A record becomes an object through a bounded thread pool (downloads run in parallel); two records of the
   same key never overlap. A STATE is echoed only after every record before it is durable, with
   `destinationStats.recordCount` (records of that stream since its previous state).
-* Tombstones (`deleted_assets`, or any record with `_ab_cdc_deleted_at`) and the `asset_inventory` list are
-  held until their stream reports COMPLETE; only then are they applied and their states echoed. A stream
-  that never completes deletes nothing and echoes no state, so the next sync reads it again.
-* `overwrite` removes a stream's objects not written in this sync, only once the stream is COMPLETE.
-* Trash past its grace period is purged at the end, only when no stream failed.
+* Every delete waits for the end of the input and happens only when every configured stream reported
+  COMPLETE: tombstones (`deleted_assets`, or any record with `_ab_cdc_deleted_at`), the `asset_inventory`
+  sweep, `overwrite`'s removal of objects not written in this sync, and the purge of trash past its grace
+  period. The states of the two delete streams are held until then; after a failed sync they are not
+  echoed, so the next sync reads those tombstones again. A failed sync deletes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ INVENTORY_STREAM = "asset_inventory"
 TOMBSTONE_TARGETS = {"deleted_assets": "assets"}
 SWEPT_STREAM = "assets"
 SUMMARY_KEY = "_meta/last_sync.json"
+# Temp files older than this are left by a killed writer (a live download refreshes its file constantly).
+STALE_TMP_SECONDS = 6 * 3600
 
 logger = logging.getLogger("airbyte")
 
@@ -65,6 +67,9 @@ class SyncWriter:
 
     # ---- message loop ----------------------------------------------------------------------------------
     def run(self, messages: Iterable[dict]) -> Iterator[dict]:
+        removed = self.store.clear_stale_tmp(STALE_TMP_SECONDS)
+        if removed:
+            logger.info(f"Removed {removed} temporary file(s) left by an interrupted earlier write.")
         try:
             for message in messages:
                 kind = message.get("type")
@@ -167,51 +172,26 @@ class SyncWriter:
         if stream not in self.streams or value not in ("COMPLETE", "INCOMPLETE"):
             return
         self.status[stream] = value
-        if value == "COMPLETE":
-            self.flush()
-            with bucket_lock(self.store):  # deletes never interleave with the webhook receiver's
-                held = list(self.complete(stream))
-            yield from held
-        else:
-            dropped = self.held_states.pop(stream, [])
-            self.tombstones.pop(stream, None)
-            logger.warning(f"Stream '{stream}' ended INCOMPLETE: none of its deletes are applied"
-                           + (f" and its {len(dropped)} state(s) are not echoed." if dropped else "."))
+        self.flush()
+        if value == "INCOMPLETE":
+            logger.warning(f"Stream '{stream}' ended INCOMPLETE: this sync deletes nothing.")
+        yield from ()
 
-    def complete(self, stream: str) -> Iterator[dict]:
-        mode = self.streams[stream].get("destination_sync_mode")
-        if stream in TOMBSTONE_TARGETS or self.tombstones.get(stream):
-            for target, key, deleted_at in self.tombstones.pop(stream, []):
-                if self.reconciler.apply_tombstone(target, key, deleted_at):
-                    self._trashed(target).add(key)
-        if stream == INVENTORY_STREAM:
-            held = self.held_states.get(stream) or []
-            proof = InventoryProof.from_state(((held[-1]["state"].get("stream") or {}).get("stream_state"))
-                                              if held else None)
-            self.reconciler.sweep(SWEPT_STREAM, self.inventory, self.written.get(SWEPT_STREAM, set()), proof,
-                                  self.inventory_received)
-            self.trashed.pop(SWEPT_STREAM, None)
-        elif mode == "overwrite":
-            kept = self.written.get(stream, set())
-            stale = [k for k in self.reconciler.live_keys(stream) if k not in kept]
-            for key in stale:
-                self.store.remove(object_key(stream, key))
-            if stale:
-                logger.info(f"Overwrite of '{stream}': removed {len(stale)} objects not in this sync.")
-        yield from self.held_states.pop(stream, [])
-
-    # ---- end of input ----------------------------------------------------------------------------------
+    # ---- end of input: deletes, only after a sync in which every stream completed -----------------------
     def finish(self) -> Iterator[dict]:
-        active = set(self.written) | set(self.tombstones) | set(self.held_states) | set(self.status)
-        unfinished = sorted(s for s in active if self.status.get(s) != "COMPLETE")
-        for stream in unfinished:
-            if self.held_states.pop(stream, None) or self.tombstones.pop(stream, None):
-                logger.warning(f"Stream '{stream}' did not report COMPLETE: its deletes are not applied.")
+        unfinished = sorted(s for s in self.streams if self.status.get(s) != "COMPLETE")
         if unfinished:
-            logger.warning(f"Trash purge skipped: stream(s) {', '.join(unfinished)} did not complete.")
+            held = sum(len(v) for v in self.held_states.values())
+            logger.warning(
+                f"Nothing deleted (tombstones, inventory sweep, overwrite, purge): stream(s) "
+                f"{', '.join(unfinished)} did not report COMPLETE"
+                + (f"; {held} state(s) of the delete streams are not echoed, so the next sync reads them again."
+                   if held else ".")
+            )
+            self.held_states.clear()
         else:
-            with bucket_lock(self.store):
-                self.reconciler.purge_expired()
+            with bucket_lock(self.store):  # deletes never interleave with the webhook receiver's
+                self.apply_deletes()
         summary = {
             "finished_at": datetime.now(UTC).isoformat(),
             "records": dict(Counter({s: len(k) for s, k in self.written.items()})),
@@ -222,4 +202,27 @@ class SyncWriter:
         self.store.put_json(SUMMARY_KEY, summary)
         logger.info("Sync summary: " + ", ".join(f"{k} {v}" for k, v in summary.items()
                                                   if isinstance(v, int)))
-        return iter(())
+        for stream in list(self.held_states):
+            yield from self.held_states.pop(stream)
+
+    def apply_deletes(self) -> None:
+        for tombstones in self.tombstones.values():
+            for target, key, deleted_at in tombstones:
+                if self.reconciler.apply_tombstone(target, key, deleted_at):
+                    self._trashed(target).add(key)
+        self.tombstones.clear()
+        if INVENTORY_STREAM in self.streams:
+            held = self.held_states.get(INVENTORY_STREAM) or []
+            last = (held[-1]["state"].get("stream") or {}).get("stream_state") if held else None
+            self.reconciler.sweep(SWEPT_STREAM, self.inventory, self.written.get(SWEPT_STREAM, set()),
+                                  InventoryProof.from_state(last), self.inventory_received)
+        for stream, configured in self.streams.items():
+            if configured.get("destination_sync_mode") != "overwrite":
+                continue
+            kept = self.written.get(stream, set())
+            stale = [k for k in self.reconciler.live_keys(stream) if k not in kept]
+            for key in stale:
+                self.store.remove(object_key(stream, key))
+            if stale:
+                logger.info(f"Overwrite of '{stream}': removed {len(stale)} objects not in this sync.")
+        self.reconciler.purge_expired()

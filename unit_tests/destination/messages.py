@@ -55,6 +55,18 @@ def catalog(*streams: str, modes: dict | None = None) -> dict:
     } for name in streams]}
 
 
+def streams_in(messages: list[dict]) -> list[str]:
+    """The streams the messages speak of, in order: the catalog a real source would have been given."""
+    names = []
+    for m in messages:
+        name = (m.get("record", {}).get("stream")
+                or m.get("state", {}).get("stream", {}).get("stream_descriptor", {}).get("name")
+                or m.get("trace", {}).get("stream_status", {}).get("stream_descriptor", {}).get("name"))
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
 def full_stream(stream: str, rows: list[dict], final_state: dict | None = None, complete: bool = True) -> list:
     """A stream as the CDK sends it: records, one state, then its status."""
     out = [record(stream, row) for row in rows]

@@ -15,6 +15,7 @@ from unit_tests.destination.messages import (
     record,
     state,
     status,
+    streams_in,
     tombstone,
 )
 
@@ -22,8 +23,10 @@ ALL = ("assets", "deleted_assets", "asset_inventory", "collections")
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def sync(bucket, messages, now=NOW, **config):
-    writer = SyncWriter(parse_config({"bucket_url": str(bucket), **config}), catalog(*ALL), now=now)
+def sync(bucket, messages, now=NOW, streams=None, **config):
+    """One sync whose catalog holds the streams the messages speak of (or `streams`)."""
+    cat = catalog(*(streams or streams_in(messages)))
+    writer = SyncWriter(parse_config({"bucket_url": str(bucket), **config}), cat, now=now)
     return list(writer.run(messages)), writer
 
 
@@ -159,8 +162,23 @@ def test_overwrite_removes_old_objects_only_after_the_stream_completes(bucket):
 def test_deletes_happen_before_the_tombstone_state_is_echoed(bucket):
     seed(bucket, ["a"])
     messages = [record("deleted_assets", tombstone("a")), state("deleted_assets", {"date_deleted": "x"})]
-    writer = SyncWriter(parse_config({"bucket_url": str(bucket)}), catalog(*ALL), now=NOW)
+    writer = SyncWriter(parse_config({"bucket_url": str(bucket)}), catalog("deleted_assets"), now=NOW)
     out = writer.run(iter(messages + [status("deleted_assets")]))
     first = next(out)
     assert first["type"] == "STATE" and trashed(bucket) == {"a"}
     list(out)
+
+
+def test_a_sync_in_which_any_stream_failed_deletes_nothing_and_holds_the_tombstone_states(bucket):
+    seed(bucket, ["a", "b", "c"])
+    sync(bucket, full_stream("deleted_assets", [tombstone("a")]), streams=["deleted_assets"],
+         delete_grace_period_hours=0)
+    messages = (full_stream("deleted_assets", [tombstone("b")]) + inventory(["c"])
+                + full_stream("collections", [{"id": "c1"}])[:-1] + [status("collections", "INCOMPLETE")])
+    echoed, _ = sync(bucket, messages, max_delete_fraction=1, now=NOW + timedelta(days=9))
+    assert live(bucket) == {"b", "c"}, "neither the tombstone nor the sweep was applied"
+    names = [m["state"]["stream"]["stream_descriptor"]["name"] for m in echoed]
+    assert names == ["collections"], "the delete streams' states are held back: the next sync reads them again"
+    echoed, _ = sync(bucket, messages[:-1] + [status("collections")], max_delete_fraction=1)
+    assert live(bucket) == {"c"} and {m["state"]["stream"]["stream_descriptor"]["name"] for m in echoed} == {
+        "deleted_assets", "asset_inventory", "collections"}

@@ -106,3 +106,17 @@ def test_many_files_download_in_parallel_and_all_land(bucket, media):
     for i in range(40):
         [blob] = object_json(bucket, "assets", f"p{i}")["blobs"]
         assert (bucket / blob["key"]).read_bytes() == media_bytes(f"p{i}.bin", 5000 + i)
+
+
+def test_temp_files_left_by_a_killed_writer_are_cleared_but_fresh_ones_kept(bucket):
+    import os
+    import time
+
+    (bucket / "_tmp").mkdir(parents=True)
+    stale, fresh = bucket / "_tmp" / "old-part.mp4", bucket / "_tmp" / "in-progress.mp4"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    day_ago = time.time() - 86_400
+    os.utime(stale, (day_ago, day_ago))
+    write(bucket, full_stream("assets", [asset("t1")]))
+    assert not stale.exists() and fresh.exists()

@@ -71,12 +71,12 @@ def test_objects_files_and_soft_deletes_on_s3(s3, media):
     assert doc["blobs"][0]["sha256"] == hashlib.sha256(body).hexdigest()
     assert not any(k.startswith("_tmp/") for k in keys(client, "sync")), "temp keys are moved, not left"
 
-    cat = catalog("assets", "deleted_assets", "asset_inventory")
-    list(SyncWriter(parsed, cat).run(full_stream("deleted_assets", [tombstone("s0")])))
+    list(SyncWriter(parsed, catalog("deleted_assets")).run(full_stream("deleted_assets", [tombstone("s0")])))
     after = keys(client, "sync")
     assert "_trash/assets/s0/object.json" in after and "objects/assets/s0/object.json" not in after
     messages = full_stream("asset_inventory", [{"id": "s0"}, {"id": "s1"}], proof(2))
-    list(SyncWriter(parse_config(config(endpoint, "sync", max_delete_fraction=0.5)), cat).run(messages))
+    list(SyncWriter(parse_config(config(endpoint, "sync", max_delete_fraction=0.5)), catalog("asset_inventory"))
+         .run(messages))
     after = keys(client, "sync")
     assert "objects/assets/s0/object.json" in after, "revived from the inventory"
     assert "_trash/assets/s2/object.json" in after, "swept: absent from the complete inventory"
