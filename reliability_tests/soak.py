@@ -1,6 +1,6 @@
 """`make soak`: the full reliability runs, with figures.
 
-    SOAK=1 python -m reliability_tests.soak [--seeds 20] [--crash-seeds 5] [--load 200000] [--skip-pytest]
+    SOAK=1 python -m reliability_tests.soak [--seeds 200] [--crash-seeds 5] [--load 200000] [--skip-pytest]
 
 1. faults: the fault scenario over `--seeds` seeds (missing / extra / corrupt per seed, failed syncs);
 2. crash and resume: kill -9 of the source and of the destination, `--crash-seeds` seeds each, 3 kills;
@@ -147,7 +147,7 @@ def load_scenario(records: int, tmp: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m reliability_tests.soak")
-    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--crash-seeds", type=int, default=5)
     parser.add_argument("--load", type=int, default=200_000)
     parser.add_argument("--skip-pytest", action="store_true")
@@ -165,7 +165,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp_dir:
         tmp = Path(tmp_dir)
         if args.seeds:
-            with Timer() as timer, ThreadPoolExecutor(4) as pool:
+            with Timer() as timer, ThreadPoolExecutor(8) as pool:
                 runs = list(pool.map(lambda s: fault_scenario(s, tmp / f"fault-{s}"), range(1, args.seeds + 1)))
             figures["faults"] = {
                 "seeds": len(runs), "seconds": round(timer.seconds, 1),
