@@ -10,6 +10,7 @@ is refused, with a clear log line, when the proof does not hold or when it would
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -120,9 +121,10 @@ class Reconciler:
     def trashed_keys(self, stream: str) -> list[str]:
         return self.store.children(f"{TRASH}/{key_part(stream)}")
 
-    def sweep(self, stream: str, inventory: set[str], written: set[str], proof: InventoryProof | None,
+    def sweep(self, stream: str, inventory: set[str], written: Container[str], proof: InventoryProof | None,
               received: int) -> int:
-        """Soft-delete the objects of `stream` absent from a proven-complete inventory."""
+        """Soft-delete the objects of `stream` absent from a proven-complete inventory, except those
+        `written` in this sync (an asset created after the inventory was read)."""
         refusal = "the inventory carried no completeness proof" if proof is None else proof.refusal(received)
         if refusal:
             logger.warning(f"Inventory sweep of '{stream}' skipped, nothing deleted: {refusal}.")

@@ -43,6 +43,22 @@ def _content_hash(record: dict) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+class WrittenSince:
+    """`key in WrittenSince(...)`: was the stream's object for `key` written at or after `since`?
+
+    Read from object.json on demand, for the few objects a sweep would remove."""
+
+    def __init__(self, store: Store, stream: str, since: datetime):
+        self.store, self.stream, self.since = store, stream, since
+
+    def __contains__(self, key: str) -> bool:
+        document = self.store.read_json(f"{object_key(self.stream, key)}/object.json") or {}
+        try:
+            return datetime.fromisoformat(document.get("written_at") or "") >= self.since
+        except ValueError:
+            return False
+
+
 class SyncWriter:
     def __init__(self, config: BucketConfig, catalog: dict, store: Store | None = None,
                  now: datetime | None = None):
@@ -56,7 +72,11 @@ class SyncWriter:
         self.max_pending = 4 * config.download_concurrency
         self.outcomes: Counter = Counter()
         self.since_state: Counter = Counter()
+        # Keys written in this sync, kept only for overwrite streams (their stale objects are the others);
+        # the sweep asks object.json's written_at instead, so memory does not grow with the assets stream.
         self.written: dict[str, set[str]] = defaultdict(set)
+        self.received: Counter = Counter()
+        self.started_at = datetime.now(UTC)
         self.trashed: dict[str, set[str]] = {}
         self.tombstones: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
         self.inventory: set[str] = set()
@@ -103,7 +123,9 @@ class SyncWriter:
             self.tombstones[stream].append((target, key, data.get("_ab_cdc_deleted_at") or data.get("date_deleted")))
             return
         key = self._key(stream, configured, data)
-        self.written[stream].add(key)
+        self.received[stream] += 1
+        if configured.get("destination_sync_mode") == "overwrite":
+            self.written[stream].add(key)
         self._submit(stream, key, data, record.get("emitted_at"))
 
     def _key(self, stream: str, configured: dict, data: dict) -> str:
@@ -194,7 +216,7 @@ class SyncWriter:
                 self.apply_deletes()
         summary = {
             "finished_at": datetime.now(UTC).isoformat(),
-            "records": dict(Counter({s: len(k) for s, k in self.written.items()})),
+            "records": dict(self.received),
             "written": self.outcomes["written"], "unchanged": self.outcomes["unchanged"],
             "download_failed": self.outcomes["failed"], **self.reconciler.counts,
             "inventory": self.inventory_received, "incomplete_streams": unfinished,
@@ -214,7 +236,7 @@ class SyncWriter:
         if INVENTORY_STREAM in self.streams:
             held = self.held_states.get(INVENTORY_STREAM) or []
             last = (held[-1]["state"].get("stream") or {}).get("stream_state") if held else None
-            self.reconciler.sweep(SWEPT_STREAM, self.inventory, self.written.get(SWEPT_STREAM, set()),
+            self.reconciler.sweep(SWEPT_STREAM, self.inventory, WrittenSince(self.store, SWEPT_STREAM, self.started_at),
                                   InventoryProof.from_state(last), self.inventory_received)
         for stream, configured in self.streams.items():
             if configured.get("destination_sync_mode") != "overwrite":
