@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 
 import pytest
 from airbyte_cdk.models import Status
@@ -14,29 +13,15 @@ from destination_bucket.config import parse_config
 from destination_bucket.sync import SyncWriter
 from unit_tests.destination.conftest import media_bytes
 from unit_tests.destination.messages import asset, catalog, full_stream, proof, tombstone
+from unit_tests.s3_server import s3_bucket
 
-moto_server = pytest.importorskip("moto.server")
-boto3 = pytest.importorskip("boto3")
 KEY_ID, SECRET = "AKIDTESTBUCKET0001", "s3-secret-for-tests-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def s3():
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
-                          region_name="us-east-1")
-    client.create_bucket(Bucket="media")
-    yield endpoint, client
-    server.stop()
+    with s3_bucket("media", KEY_ID, SECRET) as server:
+        yield server
 
 
 def config(endpoint: str, prefix: str, **extra) -> dict:

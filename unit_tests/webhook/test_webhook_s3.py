@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
@@ -11,26 +10,16 @@ from destination_bucket.config import parse_config
 from destination_bucket.sync import SyncWriter
 from destination_bucket.webhook import WebhookHandler
 from unit_tests.destination.messages import catalog, full_stream
+from unit_tests.s3_server import s3_bucket
 from unit_tests.webhook.helpers import SECRET, event, proxy, stored_asset
 
-moto_server = pytest.importorskip("moto.server")
-boto3 = pytest.importorskip("boto3")
 KEY_ID, KEY_SECRET = "AKIDTESTWEBHOOK0001", "s3-secret-for-webhook-tests-0123"
 
 
 @pytest.fixture(scope="module")
 def s3():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=KEY_ID, aws_secret_access_key=KEY_SECRET,
-                          region_name="us-east-1")
-    client.create_bucket(Bucket="hooks")
-    yield endpoint, client
-    server.stop()
+    with s3_bucket("hooks", KEY_ID, KEY_SECRET) as server:
+        yield server
 
 
 def keys(client, prefix: str) -> set[str]:
