@@ -7,7 +7,12 @@ import logging
 from importlib import resources
 from typing import Any
 
-from airbyte_cdk.models import ConnectorSpecification, ConnectorSpecificationSerializer
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    ConnectorSpecification,
+    ConnectorSpecificationSerializer,
+    Status,
+)
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -53,6 +58,13 @@ class SourceIconik(AbstractSource):
         if not isinstance(user, dict) or "id" not in user:
             return False, "The base URL does not answer like iconik: check base_url."
         return True, None
+
+    def check(self, logger: logging.Logger, config: dict) -> AirbyteConnectionStatus:
+        """As the CDK's, but the reason reads as written (the CDK shows repr(), in quotes)."""
+        succeeded, reason = self.check_connection(logger, config)
+        if succeeded:
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+        return AirbyteConnectionStatus(status=Status.FAILED, message=str(reason))
 
     def streams(self, config: dict) -> list[Stream]:
         context = self._context(config)

@@ -251,6 +251,13 @@ def test_check_connection_fails_readably_on_401(requests_mock, raw_config):
     assert "App ID or token" in message
 
 
+def test_check_status_message_reads_as_written_without_repr_quotes(requests_mock, raw_config):
+    requests_mock.get(f"{BASE}/API/users/v1/users/current/", status_code=401, json={"errors": ["Token is invalid"]})
+    status = SourceIconik(**FAST).check(logging.getLogger("test"), raw_config)
+    assert status.status.value == "FAILED"
+    assert "App ID or token" in status.message and status.message[0] not in "'\""
+
+
 def test_check_connection_succeeds_with_a_user(iconik, raw_config):
     assert SourceIconik(**FAST).check_connection(logging.getLogger("test"), raw_config) == (True, None)
 
