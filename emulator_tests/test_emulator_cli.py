@@ -72,6 +72,14 @@ def test_every_server_and_fault_setting_has_an_option():
     assert {"fault_seed" if f == "seed" else f for f in fault_fields} <= flags
 
 
+def test_every_library_setting_has_an_option():
+    from iconik_emulator.library import LibraryConfig
+
+    flags = {a.dest for a in _options()}
+    fields = set(LibraryConfig.__dataclass_fields__) - {"admin"}  # admin is --non-admin
+    assert fields <= flags, fields - flags
+
+
 def test_cli_starts_an_emulator_with_the_given_options():
     process, base_url = start_cli_emulator("--assets", "25", "--seed", "4", "--non-admin", "--rate-limit", "off")
     try:

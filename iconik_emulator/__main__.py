@@ -25,6 +25,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--assets", type=int, default=2000, help="number of generated assets (default 2000)")
     p.add_argument("--seed", type=int, default=7, help="seed of the generated library (default 7)")
     p.add_argument("--collection-depth", type=int, default=12, help="depth of the deepest collection chain (12)")
+    p.add_argument("--root-collections", type=int, default=3, help="number of root collections (default 3)")
+    p.add_argument("--branch-collections", type=int, default=24,
+                   help="extra collections spread over the tree (default 24)")
     p.add_argument("--views", type=int, default=3, help="number of metadata views (>= 3, default 3)")
     p.add_argument("--media-size", type=int, default=4096, help="bytes of each generated proxy (default 4096)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per API request (default 0)")
@@ -47,6 +50,7 @@ def parser() -> argparse.ArgumentParser:
 def main() -> None:
     args = parser().parse_args()
     config = LibraryConfig(assets=args.assets, seed=args.seed, collection_depth=args.collection_depth,
+                           root_collections=args.root_collections, branch_collections=args.branch_collections,
                            views=args.views, media_size=args.media_size, admin=not args.non_admin)
     faults = Faults(seed=args.fault_seed, error_rate=args.error_rate, reset_rate=args.reset_rate,
                     truncate_rate=args.truncate_rate, slow_rate=args.slow_rate, slow_ms=args.slow_ms)
