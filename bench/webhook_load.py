@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import json
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ if __package__ in (None, ""):
 from destination_bucket.config import parse_config  # noqa: E402
 from destination_bucket.sync import SyncWriter  # noqa: E402
 from destination_bucket.webhook import SIGNATURE_HEADER, WEBHOOK_PATH, ReceiverServer, sign  # noqa: E402
+from iconik_emulator.server import free_port  # noqa: E402
+from tools.processes import stop  # noqa: E402
 
 SECRET = "bench-webhook-secret-0123456789"
 OPERATIONS = ("delete", "restore", "update", "create", "purge", "update", "download")
@@ -152,9 +153,7 @@ def check_bucket(bucket: Path, asset_ids: list[str]) -> list[str]:
 @contextlib.contextmanager
 def receiver_process(config_path: Path):
     """`destination-bucket-webhook --config ... --host 127.0.0.1 --port P` as its own process; yields its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [str(Path(sys.executable).parent / "destination-bucket-webhook"), "--config", str(config_path),
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -171,12 +170,7 @@ def receiver_process(config_path: Path):
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def bench(events: int, clients: int, assets: int, workdir: Path, in_process: bool = False) -> dict:

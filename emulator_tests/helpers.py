@@ -10,6 +10,7 @@ import requests
 
 from iconik_emulator import EmulatorServer
 from iconik_emulator.server import free_port
+from tools.processes import stop  # noqa: F401  (re-exported for the tests)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,12 +56,3 @@ def start_cli_emulator(*args: str) -> tuple[subprocess.Popen, str]:
         process.kill()
         raise RuntimeError(f"the emulator did not start: {banner!r} {process.stderr.read()[:500]}")
     return process, f"http://127.0.0.1:{port}"
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

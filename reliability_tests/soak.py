@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,9 +25,11 @@ from pathlib import Path
 
 import requests
 
+from iconik_emulator.server import free_port
 from reliability_tests.helpers import Timer, catalog
 from reliability_tests.scenarios import crash_scenario, fault_scenario
 from tools.pipeline import run_sync, write_json
+from tools.processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID, TOKEN = "5f0c4b8e-6a1d-11ef-9c2a-0242ac120002", "emulator-token-0123456789abcdef"
@@ -91,12 +92,6 @@ class MemorySampler(threading.Thread):
         return out
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def load_scenario(records: int, tmp: Path) -> dict:
     """`records` assets through source-iconik read | destination-bucket write (object.json per record, no
     file downloads), the emulator in a process of its own so it does not share the test's interpreter."""
@@ -140,8 +135,7 @@ def load_scenario(records: int, tmp: Path) -> dict:
         if not result.ok:
             figures["error"] = (result.source_log[-1500:] + result.destination_log[-1500:])
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=30)
+        stop(emulator, timeout=30)
     return figures
 
 

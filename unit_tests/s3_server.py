@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 
 import pytest
+
+from iconik_emulator.server import free_port
 
 
 @contextlib.contextmanager
@@ -13,9 +14,7 @@ def s3_bucket(bucket: str, key_id: str, secret: str):
     """Start the server, create `bucket`, yield (endpoint URL, boto3 client); stop the server after."""
     moto_server = pytest.importorskip("moto.server")
     boto3 = pytest.importorskip("boto3")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     try:

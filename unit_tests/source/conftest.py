@@ -9,12 +9,7 @@ import pytest
 from source_iconik import client as client_module
 from source_iconik.client import IconikClient
 from source_iconik.config import parse_config
-
-BASE = "https://app.iconik.io"
-APP_ID = "2c5bfe1a-f149-11eb-a843-0a580a3db916"
-TOKEN = "unit-test-token-0123456789"
-# Retries stay on (tests check them) but wait as little as the CDK allows.
-FAST = {"max_retries": 2, "backoff_base": 0.01, "timeout": 5.0}
+from unit_tests.source.helpers import APP_ID, BASE, FAST, TOKEN
 
 
 @pytest.fixture(autouse=True)

@@ -7,17 +7,10 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_iconik import SourceIconik
+from unit_tests.source.helpers import BASE, FAST, V1, V2, data, read_ok, ts
 
-BASE = "https://app.iconik.io"
-FAST = {"max_retries": 2, "backoff_base": 0.01, "timeout": 5.0}
-V1 = "aaaaaaaa-0000-0000-0000-000000000001"
-V2 = "aaaaaaaa-0000-0000-0000-000000000002"
 ROOT, UGC, ACDC = ("cccccccc-0000-0000-0000-000000000001", "cccccccc-0000-0000-0000-000000000002",
                    "cccccccc-0000-0000-0000-000000000003")
-
-
-def ts(day: int, hour: int = 0) -> str:
-    return f"2024-05-{day:02d}T{hour:02d}:00:00.000000+00:00"
 
 
 MISSING = object()  # a key the search document does not carry at all
@@ -55,14 +48,7 @@ def library(iconik):
 
 
 def run(config, stream="assets", mode=SyncMode.incremental, state=None):
-    catalog = CatalogBuilder().with_stream(stream, mode).build()
-    output = read(SourceIconik(**FAST), config, catalog, state)
-    assert not output.errors, output.get_formatted_error_message()
-    return output
-
-
-def data(output):
-    return [message.record.data for message in output.records]
+    return read_ok(config, stream, mode, state)
 
 
 def test_asset_record_carries_paths_metadata_thumbnail_and_proxy_file(library, raw_config):

@@ -9,27 +9,10 @@ from airbyte_cdk.test.entrypoint_wrapper import discover, read
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_iconik import SourceIconik
+from unit_tests.source.helpers import BASE, FAST, V1, V2, data, ts
+from unit_tests.source.helpers import read_ok as run
 
-BASE = "https://app.iconik.io"
-FAST = {"max_retries": 2, "backoff_base": 0.01, "timeout": 5.0}
 ROOT, CHILD, GRAND, OTHER = (f"cccccccc-0000-0000-0000-00000000000{i}" for i in range(1, 5))
-V1 = "aaaaaaaa-0000-0000-0000-000000000001"
-V2 = "aaaaaaaa-0000-0000-0000-000000000002"
-
-
-def ts(day: int, hour: int = 0) -> str:
-    return f"2024-05-{day:02d}T{hour:02d}:00:00.000000+00:00"
-
-
-def run(config, stream, mode=SyncMode.full_refresh, state=None):
-    catalog = CatalogBuilder().with_stream(stream, mode).build()
-    output = read(SourceIconik(**FAST), config, catalog, state)
-    assert not output.errors, output.get_formatted_error_message()
-    return output
-
-
-def data(output):
-    return [message.record.data for message in output.records]
 
 
 @pytest.fixture
