@@ -21,8 +21,8 @@ from airbyte_cdk.destinations import Destination
 from airbyte_cdk.exception_handler import init_uncaught_exception_handler
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
-    AirbyteMessage,
     AirbyteMessageSerializer,
+    ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
     ConnectorSpecificationSerializer,
     FailureType,
@@ -93,10 +93,10 @@ class DestinationBucket(Destination):
               ) -> Iterable[dict]:
         """Messages in and out are plain dicts (typed messages are accepted and converted)."""
         parsed = parse_config(dict(config))
-        catalog = configured_catalog if isinstance(configured_catalog, dict) else json.loads(
-            json.dumps(_as_dict(configured_catalog)))
-        writer = SyncWriter(parsed, catalog)
-        yield from writer.run(_as_dict(m) for m in input_messages)
+        catalog = (configured_catalog if isinstance(configured_catalog, dict)
+                   else ConfiguredAirbyteCatalogSerializer.dump(configured_catalog))
+        messages = (m if isinstance(m, dict) else AirbyteMessageSerializer.dump(m) for m in input_messages)
+        yield from SyncWriter(parsed, catalog).run(messages)
 
     def run_cmd(self, parsed_args) -> Iterable[Any]:
         if parsed_args.command != "check":
@@ -121,12 +121,3 @@ class DestinationBucket(Destination):
             # A config error is the user's to fix: one readable TRACE error, exit 1, no stack trace.
             error.with_traceback(None).emit_message()
             sys.exit(1)
-
-
-def _as_dict(message: Any) -> dict:
-    if isinstance(message, dict):
-        return message
-    if isinstance(message, AirbyteMessage):
-        return AirbyteMessageSerializer.dump(message)
-    from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
-    return ConfiguredAirbyteCatalogSerializer.dump(message)

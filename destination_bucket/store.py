@@ -35,7 +35,9 @@ def key_part(value) -> str:
         text = text.replace(".", "%2E") or "%00"
     if len(text) > MAX_SEGMENT:
         digest = hashlib.sha256(str(value).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        text = f"{text[:MAX_SEGMENT - 34].rstrip('%0123456789ABCDEF')}~~{digest}"
+        head = text[:MAX_SEGMENT - 34]
+        escape = head.rfind("%", len(head) - 2)  # never cut a %XX escape in two
+        text = f"{head[:escape] if escape != -1 else head}~~{digest}"
     return text
 
 
